@@ -1,0 +1,253 @@
+"""The Litmos tap: its settings, their checks, and its streams."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
+
+from tap_litmos.connection import LitmosConnection
+from tap_litmos.dates import UnparseableDateError, parse_setting_date
+from tap_litmos.redaction import install_secret_filter
+from tap_litmos.streams import STREAM_TYPES
+
+if TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+REGION_URLS = {
+    "us": "https://api.litmos.com/v1.svc",
+    "eu": "https://api.litmoseu.com/v1.svc",
+    "au": "https://api.litmos.com.au/v1.svc",
+}
+
+_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _setting(
+    name: str,
+    kind: th.JSONTypeHelper[Any] | type[th.JSONTypeHelper[Any]],
+    title: str,
+    description: str,
+    **options: Any,  # noqa: ANN401
+) -> th.Property[Any]:
+    return th.Property(name, kind, title=title, description=description, **options)
+
+
+SETTINGS = th.PropertiesList(
+    _setting(
+        "api_key",
+        th.StringType(min_length=1, max_length=200),
+        "API key",
+        "Litmos API key of an administrator or account owner, sent in the "
+        "apikey header. Found under My Profile & Settings in Litmos.",
+        required=True,
+        secret=True,
+    ),
+    _setting(
+        "source",
+        th.StringType(min_length=1, max_length=50),
+        "Source",
+        "Free text naming the calling application or account, sent with every "
+        "call as Litmos requires (the 'Source' or account name in the console).",
+        required=True,
+    ),
+    _setting(
+        "region",
+        th.StringType(allowed_values=sorted(REGION_URLS)),
+        "Region",
+        "Data centre of the Litmos site: us (api.litmos.com), eu "
+        "(api.litmoseu.com) or au (api.litmos.com.au).",
+        default="us",
+    ),
+    _setting(
+        "api_url",
+        th.URIType,
+        "API URL",
+        "Full base URL including /v1.svc; overrides region. Must use https "
+        "unless the host is loopback (a local test server).",
+    ),
+    _setting(
+        "start_date",
+        th.DateTimeType,
+        "Start date",
+        "Earliest change a first run reads through the date-range endpoints. "
+        "Without state and without start_date, a first run reads everything.",
+    ),
+    _setting(
+        "course_ids",
+        th.ArrayType(th.StringType),
+        "Course ids",
+        "Only these courses and their users are synced; empty means all.",
+        default=[],
+    ),
+    _setting(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=1000),
+        "Page size",
+        "Records asked for per call (1 to 1000); the largest page saves calls.",
+        default=1000,
+    ),
+    _setting(
+        "user_agent",
+        th.StringType,
+        "User agent",
+        "User-Agent header sent with every call.",
+        default="tap-litmos",
+    ),
+    _setting(
+        "requests_per_minute",
+        th.IntegerType(minimum=1, maximum=10000),
+        "Requests per minute",
+        "The tap's share of the key's limit of 100 calls per rolling minute, "
+        "shared by all streams and threads; the rest is left to other clients.",
+        default=90,
+    ),
+    _setting(
+        "max_concurrency",
+        th.IntegerType(minimum=1, maximum=16),
+        "Maximum concurrency",
+        "Team member and course user lists read at the same time.",
+        default=4,
+    ),
+    _setting(
+        "request_timeout",
+        th.IntegerType(minimum=1, maximum=3600),
+        "Request timeout",
+        "Seconds to wait for one response; some Litmos endpoints are slow.",
+        default=120,
+    ),
+    _setting(
+        "max_tries",
+        th.IntegerType(minimum=1, maximum=100),
+        "Maximum tries",
+        "Tries of one call through server errors, timeouts and broken responses "
+        "before the sync fails.",
+        default=8,
+    ),
+    _setting(
+        "max_retry_seconds",
+        th.IntegerType(minimum=1),
+        "Maximum retry time",
+        "Seconds one call may spend retrying server errors before the sync fails.",
+        default=900,
+    ),
+    _setting(
+        "max_rate_limit_wait_seconds",
+        th.IntegerType(minimum=1),
+        "Maximum rate-limit wait",
+        "Seconds one call may wait out rate-limit refusals (503 or 429) before "
+        "the sync fails.",
+        default=1800,
+    ),
+).to_dict()
+
+
+class TapLitmos(Tap):
+    """Singer tap for SAP Litmos."""
+
+    name = "tap-litmos"
+    config_jsonschema = SETTINGS
+    message_writer_class = MsgSpecWriter
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        """Check the settings and open the connection every stream shares."""
+        self.listed_ids: dict[str, list[str]] = {}
+        self._connection: LitmosConnection | None = None
+        super().__init__(*args, **kwargs)
+        self.secret_filter = install_secret_filter([str(self.config.get("api_key"))])
+        problems = settings_problems(self.config)
+        if problems:
+            summary = "Invalid tap-litmos settings"
+            raise ConfigValidationError(
+                summary,
+                errors=problems,
+                schema=self.config_jsonschema,
+            )
+
+    @property
+    def connection(self) -> LitmosConnection:
+        """The HTTP session, pacer and server clock of this run."""
+        if self._connection is None:
+            self._connection = LitmosConnection(
+                requests_per_minute=int(self.config["requests_per_minute"]),
+                max_concurrency=int(self.config["max_concurrency"]),
+                user_agent=str(self.config["user_agent"]),
+            )
+        return self._connection
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL: api_url when set, else the region's."""
+        return base_url_of(self.config)
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+
+def base_url_of(config: Any) -> str:  # noqa: ANN401
+    """Return the API base URL the settings choose."""
+    explicit = config.get("api_url")
+    if explicit:
+        return str(explicit).rstrip("/")
+    return REGION_URLS[str(config.get("region") or "us")]
+
+
+def settings_problems(config: Any) -> list[str]:  # noqa: ANN401
+    """Return one line per invalid setting, naming the setting and the fix.
+
+    The SDK checks types and ranges; these are the rules a JSON schema does not
+    say well enough to guide a user.
+    """
+    problems: list[str] = []
+    api_url = config.get("api_url")
+    if api_url:
+        problems.extend(_api_url_problems(str(api_url)))
+
+    start_date = config.get("start_date")
+    if start_date:
+        try:
+            parse_setting_date(str(start_date))
+        except UnparseableDateError:
+            problems.append(
+                f"start_date {start_date!r} is not an ISO 8601 date such as "
+                "2024-01-31 or 2024-01-31T00:00:00Z."
+            )
+
+    problems.extend(
+        f"course_ids holds {course_id!r}: Litmos ids are letters, digits, "
+        "'-' and '_' only."
+        for course_id in config.get("course_ids") or []
+        if not isinstance(course_id, str) or not _ID_PATTERN.fullmatch(course_id)
+    )
+    return problems
+
+
+def _api_url_problems(api_url: str) -> list[str]:
+    parsed = urlparse(api_url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        return [f"api_url {api_url!r} is not an http(s) URL."]
+    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+        return [
+            (
+                f"api_url {api_url!r} uses http: Litmos requires https; plain "
+                "http is allowed only for a loopback test server."
+            )
+        ]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
