@@ -101,7 +101,7 @@ COURSE_FIELDS = (
     field("AccessTillDays", "integer"),
     field("CourseTeamLibrary", "boolean"),
     field("CreatedBy"),
-    field("SeqId"),
+    field("SeqId", "integer"),
     field("Tags", "text-list"),
     field("Categories", "text-list"),
     field("CreatedDate", "date-time"),

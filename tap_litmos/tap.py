@@ -191,6 +191,13 @@ class TapLitmos(Tap):
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
+    @override
+    def load_streams(self) -> list[Stream]:
+        # The SDK sorts streams by name; this order syncs teams before their
+        # members and courses before their users, so each child stream reuses
+        # the ids its parent just listed instead of listing them again.
+        return self.discover_streams()
+
 
 def base_url_of(config: Any) -> str:  # noqa: ANN401
     """Return the API base URL the settings choose."""
