@@ -191,12 +191,18 @@ class TapLitmos(Tap):
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
+    @property
     @override
-    def load_streams(self) -> list[Stream]:
-        # The SDK sorts streams by name; this order syncs teams before their
-        # members and courses before their users, so each child stream reuses
-        # the ids its parent just listed instead of listing them again.
-        return self.discover_streams()
+    def streams(self) -> dict[str, Stream]:
+        # The SDK sorts streams by name; the declared order syncs teams before
+        # their members and courses before their users, so each child stream
+        # reuses the ids its parent just listed instead of listing them again.
+        streams = super().streams
+        declared = [stream_type.name for stream_type in STREAM_TYPES]
+        if list(streams) != declared:
+            ordered = sorted(streams, key=declared.index)
+            streams = self._streams = {name: streams[name] for name in ordered}
+        return streams
 
 
 def base_url_of(config: Any) -> str:  # noqa: ANN401
