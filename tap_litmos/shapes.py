@@ -100,6 +100,7 @@ class RecordShape:
         self.keys = keys
         self.fields = tuple(fields)
         self._dropped = frozenset(dropped)
+        self._template: dict[str, Any] = {}
         self._converters: dict[str, tuple[str, Converter]] = {}
         for known in self.fields:
             convert: Converter = (
@@ -122,7 +123,7 @@ class RecordShape:
         Raises:
             MissingKeyError: A key property is missing or empty.
         """
-        record: dict[str, Any] = {}
+        record = self._template.copy()
         converters = self._converters
         for name, value in row.items():
             known = converters.get(name)
@@ -138,6 +139,14 @@ class RecordShape:
             if not record.get(key):
                 raise MissingKeyError(key)
         return record
+
+    def emit_every(self, property_names: Iterable[str]) -> None:
+        """Make every record carry these properties, null where the row has none.
+
+        Records of one stream then share one set of columns whichever endpoint
+        they came from.
+        """
+        self._template = dict.fromkeys(property_names)
 
     def _learn_unknown_field(self, litmos_name: str) -> tuple[str, Converter]:
         # A field the tap does not know yet is kept rather than lost; remembering
@@ -172,12 +181,15 @@ def _keep_unknown_value(value: Any) -> Any:  # noqa: ANN401
 
 
 def stream_schema(
-    shapes: Iterable[RecordShape],
+    shapes: list[RecordShape],
     *,
     keys: tuple[str, ...],
     extra: Iterable[Field] = (),
 ) -> dict[str, Any]:
     """Return the JSON schema covering every shape a stream emits.
+
+    Each shape is set to emit every property of the schema, so that records
+    of the stream have the same properties whichever endpoint they came from.
 
     Args:
         shapes: The shapes of the endpoints the stream reads.
@@ -195,6 +207,8 @@ def stream_schema(
     for key in keys:
         properties[key] = {"type": "string"}
     ordered = {key: properties.pop(key) for key in keys} | properties
+    for shape in shapes:
+        shape.emit_every(ordered)
     return {
         "type": "object",
         "properties": ordered,
