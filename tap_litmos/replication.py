@@ -134,6 +134,12 @@ class ReplicatedStream(LitmosStream):
         bookmark = None if first_run else since
         now = self.connection.clock.now()
         for window in plan_windows(since, now):
+            self.logger.info(
+                "Reading changes to '%s' from %s to %s.",
+                self.name,
+                format_rfc3339(window.since),
+                format_rfc3339(window.to),
+            )
             read_started = self.connection.clock.now()
             rows = self.request_records(
                 {"endpoint": self.change_endpoint, **window.query()}

@@ -79,11 +79,15 @@ class ChildStream(ReplicatedStream):
     @override
     def read_everything(self) -> Iterator[Record]:
         parent_key = self.parent_key
-        for parent_id, rows in fan_out(
-            self.parent_ids(),
-            self._read_parent,
-            workers=int(self.config["max_concurrency"]),
-        ):
+        parents = self.parent_ids()
+        workers = int(self.config["max_concurrency"])
+        self.logger.info(
+            "Reading '%s' of %d parents, %d at a time.",
+            self.name,
+            len(parents),
+            workers,
+        )
+        for parent_id, rows in fan_out(parents, self._read_parent, workers=workers):
             yield from self.emit(
                 rows, self.children_shape, **{parent_key: parent_id}, **self.fixed
             )
