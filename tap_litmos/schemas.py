@@ -119,14 +119,18 @@ _MEMBERSHIP_FIELDS = (
 # /teams/{id}/users lists active members only, as basic users: their "Active"
 # is the user's, always true there, so it is dropped and the stream sets the
 # membership's own active flag instead.
-TEAM_MEMBER_LIST_FIELDS = (field("Id", to="user_id"), *_MEMBERSHIP_FIELDS)
+TEAM_MEMBER_LIST_FIELDS = (
+    field("UserId", to="user_id"),
+    field("Id", to="user_id"),
+    *_MEMBERSHIP_FIELDS,
+)
 
 # /org/teams/users rows describe the membership itself; Active=false marks a
 # membership that was removed.
 TEAM_MEMBER_CHANGE_FIELDS = (
     field("TeamId", to="team_id"),
-    field("Id", to="user_id"),
     field("UserId", to="user_id"),
+    field("Id", to="user_id"),
     field("Active", "boolean"),
     *_MEMBERSHIP_FIELDS,
 )
@@ -145,12 +149,17 @@ _ENROLMENT_FIELDS = (
 )
 
 # /courses/{id}/users: "Id" is the user; the course is the parent.
-COURSE_USER_LIST_FIELDS = (field("Id", to="user_id"), *_ENROLMENT_FIELDS)
+COURSE_USER_LIST_FIELDS = (
+    field("UserId", to="user_id"),
+    field("Id", to="user_id"),
+    *_ENROLMENT_FIELDS,
+)
 
-# /org/results/details: "Id" is the course and "UserId" the user.
+# /org/results/details: "Id" is the course and "UserId" the user; a CourseId,
+# where a row has one, names the course more surely than Id.
 COURSE_USER_CHANGE_FIELDS = (
-    field("Id", to="course_id"),
     field("CourseId", to="course_id"),
+    field("Id", to="course_id"),
     field("UserId", to="user_id"),
     *_ENROLMENT_FIELDS,
 )

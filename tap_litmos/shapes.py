@@ -102,6 +102,7 @@ class RecordShape:
         self._dropped = frozenset(dropped)
         self._template: dict[str, Any] = {}
         self._converters: dict[str, tuple[str, Converter]] = {}
+        spellings: dict[str, list[str]] = {}
         for known in self.fields:
             convert: Converter = (
                 DateConverter(known.property_name, self._report_bad_date)
@@ -109,6 +110,9 @@ class RecordShape:
                 else _CONVERTER_OF_KIND[known.kind]
             )
             self._converters[known.litmos_name] = (known.property_name, convert)
+            spellings.setdefault(known.property_name, []).append(known.litmos_name)
+        # Properties several Litmos fields can fill, the preferred field first.
+        self._alternatives = [names for names in spellings.values() if len(names) > 1]
 
     def build(self, row: Mapping[str, Any], **fixed: str) -> dict[str, Any]:
         """Build a record from an API row.
@@ -134,11 +138,25 @@ class RecordShape:
             property_name, convert = known
             record[property_name] = convert(value)
 
+        for names in self._alternatives:
+            self._take_preferred(record, row, names)
         record.update(fixed)
         for key in self.keys:
             if not record.get(key):
                 raise MissingKeyError(key)
         return record
+
+    def _take_preferred(
+        self, record: dict[str, Any], row: Mapping[str, Any], names: list[str]
+    ) -> None:
+        # When a row holds two spellings of one property (UserId and Id on a
+        # change row), the more specific one decides, whatever their order.
+        for name in names:
+            value = row.get(name)
+            if value is not None and value != "":
+                property_name, convert = self._converters[name]
+                record[property_name] = convert(value)
+                return
 
     def emit_every(self, property_names: Iterable[str]) -> None:
         """Make every record carry these properties, null where the row has none.
