@@ -159,6 +159,8 @@ class LitmosStream(RESTStream[int]):
         if context and "since" in context:
             params["since"] = context["since"]
             params["to"] = context["to"]
+        if context and "params" in context:
+            params.update(context["params"])
         return params
 
     @override
@@ -175,9 +177,9 @@ class LitmosStream(RESTStream[int]):
             msg = f"{status} {response.reason} from {path}: {_detail(response)}"
             raise RetriableAPIError(msg, response)
         if status == HTTPStatus.NOT_FOUND:
-            raise LitmosNotFoundError(_refusal_message(response, path))
+            raise LitmosNotFoundError(_refusal_message(response, path), status)
         if status >= HTTPStatus.BAD_REQUEST:
-            raise LitmosRequestRefusedError(_refusal_message(response, path))
+            raise LitmosRequestRefusedError(_refusal_message(response, path), status)
 
         # A 200 can still carry an IIS error page or a body cut off mid-way;
         # decoding here, inside the retry loop, lets those be retried too.

@@ -17,8 +17,9 @@ import time
 from typing import Any
 
 import requests
-from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
+
+from tap_litmos.windows import WINDOW_LENGTH
 
 LOGGER = logging.getLogger("tap-litmos")
 
@@ -27,6 +28,7 @@ UTC = dt.timezone.utc
 # Without a Retry-After header, the first wait after a refusal is short (the
 # window may free within seconds) and doubles up to the window's length.
 FIRST_REFUSAL_WAIT_SECONDS = 5.0
+MIN_REFUSAL_WAIT_SECONDS = 1.0
 RATE_WINDOW_SECONDS = 60.0
 
 
@@ -69,7 +71,12 @@ class RequestPacer:
         Args:
             requests_per_minute: The most requests any rolling minute may hold.
         """
-        self._limiter = Limiter(Rate(requests_per_minute, Duration.MINUTE))
+        # Requests are spaced evenly rather than let through in bursts up to
+        # the minute's budget: a burst is refused by a server whose window is
+        # shorter than a minute, and leaves nothing for other clients sharing
+        # the key until the window rolls on.
+        self._interval = 60.0 / requests_per_minute
+        self._next_turn = 0.0
         self._lock = threading.Lock()
         self._hold_until = 0.0
         self._refusals_in_a_row = 0
@@ -78,7 +85,12 @@ class RequestPacer:
         """Block until a request may be sent."""
         while (pause := self._hold_until - time.monotonic()) > 0:
             time.sleep(min(pause, 1.0))
-        self._limiter.try_acquire("litmos")
+        with self._lock:
+            now = time.monotonic()
+            turn = max(now, self._next_turn)
+            self._next_turn = turn + self._interval
+        if turn > now:
+            time.sleep(turn - now)
 
     def hold_after_refusal(self, retry_after: float | None) -> float | None:
         """Hold every request after Litmos refused one for the rate limit.
@@ -87,10 +99,22 @@ class RequestPacer:
             retry_after: The wait Litmos asked for, in seconds, if it said.
 
         Returns:
-            The length of the new wait, or None when a wait at least as long
-            was already under way (another thread was refused first).
+            The length of the new wait, or None when the refusal belongs to a
+            wait already under way (another thread was refused first).
         """
         with self._lock:
+            now = time.monotonic()
+            if retry_after is not None:
+                # A Retry-After of 0 or in the past would retry at once, in a
+                # tight loop, for as long as the window stays full.
+                retry_after = max(retry_after, MIN_REFUSAL_WAIT_SECONDS)
+            if now < self._hold_until and (
+                retry_after is None or now + retry_after <= self._hold_until + 1.0
+            ):
+                # Refused in the same burst as the wait under way (other threads'
+                # requests were already in flight): the window frees no later
+                # for waiting longer, so this neither escalates nor logs again.
+                return None
             self._refusals_in_a_row += 1
             if retry_after is None:
                 doubled = FIRST_REFUSAL_WAIT_SECONDS * 2.0 ** (
@@ -101,10 +125,7 @@ class RequestPacer:
                 wait += random.uniform(0, wait / 10)  # noqa: S311
             else:
                 wait = retry_after
-            until = time.monotonic() + wait
-            if until <= self._hold_until:
-                return None
-            self._hold_until = until
+            self._hold_until = max(self._hold_until, now + wait)
             return wait
 
     def note_success(self) -> None:
@@ -130,6 +151,8 @@ class LitmosConnection:
             user_agent: The User-Agent header to send.
         """
         self.clock = ServerClock()
+        # Shortened for the rest of the run if the site refuses 7-day windows.
+        self.window_length = WINDOW_LENGTH
         self.pacer = RequestPacer(requests_per_minute)
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_concurrency + 2)

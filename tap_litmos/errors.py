@@ -12,6 +12,16 @@ class LitmosError(FatalAPIError):
 class LitmosRequestRefusedError(LitmosError):
     """Litmos answered 4xx: the request, the key or the settings are wrong."""
 
+    def __init__(self, message: str, status: int) -> None:
+        """Describe a refusal.
+
+        Args:
+            message: What was refused and which setting to check.
+            status: The HTTP status Litmos answered.
+        """
+        super().__init__(message)
+        self.status = status
+
 
 class LitmosUnavailableError(LitmosError):
     """Litmos kept failing after every retry the settings allow."""

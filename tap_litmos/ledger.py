@@ -40,6 +40,17 @@ class KeyLedger:
         """Return how many keys the ledger holds."""
         return self._count
 
+    def __contains__(self, key: tuple[str, ...]) -> bool:
+        """Tell whether a key was recorded."""
+        fingerprint = _fingerprint(key)
+        slots, mask = self._slots, self._mask
+        index = fingerprint & mask
+        while (held := slots[index]) != _EMPTY:
+            if held == fingerprint:
+                return True
+            index = (index + 1) & mask
+        return False
+
     def add(self, key: tuple[str, ...]) -> bool:
         """Record a key.
 

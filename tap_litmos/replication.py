@@ -13,23 +13,74 @@ State holds one bookmark per stream, however many teams or courses there are.
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from typing_extensions import override
 
-from tap_litmos.client import LitmosStream
-from tap_litmos.dates import UnparseableDateError, format_rfc3339, parse_setting_date
-from tap_litmos.errors import LitmosError
+from tap_litmos.client import LitmosPaginator, LitmosStream
+from tap_litmos.dates import (
+    UnparseableDateError,
+    format_rfc3339,
+    parse_litmos_date,
+    parse_setting_date,
+)
+from tap_litmos.errors import LitmosError, LitmosRequestRefusedError
 from tap_litmos.ledger import KeyLedger
 from tap_litmos.shapes import MissingKeyError, RecordShape
-from tap_litmos.windows import OVERLAP, bookmark_after, plan_windows
+from tap_litmos.windows import MIN_WINDOW_LENGTH, OVERLAP, Window, bookmark_after
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable, Iterator
 
+    import requests
     from singer_sdk.helpers.types import Context, Record
+
+    from tap_litmos.connection import ServerClock
+
+# The stream-state entry holding when an unfinished full read began.
+_FULL_READ_STARTED = "full_read_started"
+
+
+class ReadStart:
+    """When a read began, on the server's clock.
+
+    The tap learns the server's clock from responses, so before the first one
+    it only has its own, which may run ahead of the server's: a bookmark taken
+    from it could pass changes not made yet. Once the read has had responses,
+    its start is also worked out as the server's time less the local time
+    elapsed since; the earlier of the two estimates is the one kept.
+    """
+
+    def __init__(self, clock: ServerClock) -> None:
+        """Note the start of a read now."""
+        self._clock = clock
+        self._noted = clock.now()
+        self._started = time.monotonic()
+
+    def value(self) -> dt.datetime:
+        """Return the start of the read, never later than it was on the server."""
+        elapsed = dt.timedelta(seconds=time.monotonic() - self._started)
+        return min(self._noted, self._clock.now() - elapsed)
+
+
+class OverlappingPaginator(LitmosPaginator):
+    """Paging through a date-range list that starts each page a little early.
+
+    A row that leaves the list between two pages (updated again, so now outside
+    a past window, or its user deleted) moves every later row one offset down:
+    advancing by the whole page would skip one of them for good, since the
+    bookmark then moves past the window. Re-reading the end of each page
+    absorbs such shifts; the rows read twice are dropped by key.
+    """
+
+    @override
+    def get_next(self, response: requests.Response) -> int | None:
+        reread = min(self.page_size - 1, max(1, self.page_size // 20))
+        return self.current_value + self._count_items(response) - reread
 
 
 class ReplicatedStream(LitmosStream):
@@ -47,6 +98,10 @@ class ReplicatedStream(LitmosStream):
         super().__init__(*args, **kwargs)
         self._emitted = KeyLedger()
         self._keyless_rows = 0
+        # Set while reading changes: when that read began, and the earliest
+        # change seen again after its key was emitted, which may be unemitted.
+        self._change_read: ReadStart | None = None
+        self._unemitted_since: dt.datetime | None = None
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
@@ -61,10 +116,9 @@ class ReplicatedStream(LitmosStream):
             elif (start := self._start_date()) and self.changes_cost_less(start):
                 yield from self._read_changes(start, first_run=True)
             else:
-                read_started = self.connection.clock.now()
-                yield from self.read_everything()
-                self._save_bookmark(read_started - OVERLAP)
+                yield from self._read_everything_then_catch_up()
         finally:
+            self._change_read = None
             if self._keyless_rows:
                 self.logger.warning(
                     "Stream '%s': skipped %d rows without %s.",
@@ -129,26 +183,132 @@ class ReplicatedStream(LitmosStream):
                 continue
             if emitted.add(tuple(record[key] for key in keys)):
                 yield record
+            elif self._change_read is not None:
+                self._note_repeated_change(record)
 
-    def _read_changes(self, since: dt.datetime, *, first_run: bool) -> Iterator[Record]:
-        bookmark = None if first_run else since
-        now = self.connection.clock.now()
-        for window in plan_windows(since, now):
+    @override
+    def get_new_paginator(self) -> LitmosPaginator:
+        if self._change_read is None:
+            return super().get_new_paginator()
+        return OverlappingPaginator(int(self.config["page_size"]), self._count_items)
+
+    def _note_repeated_change(self, record: Record) -> None:
+        # A key met again in the same change read may carry a change made after
+        # the key was emitted. It is not emitted twice; instead the bookmark
+        # stays before that change, so that the next run emits it.
+        change_read = self._change_read
+        updated = record.get(self.replication_key)
+        instant = parse_litmos_date(updated) if isinstance(updated, str) else None
+        if change_read is None or instant is None:
+            return
+        if instant < change_read.value() - OVERLAP:
+            return
+        if self._unemitted_since is None or instant < self._unemitted_since:
+            self._unemitted_since = instant
+
+    def _read_everything_then_catch_up(self) -> Iterator[Record]:
+        # A full read stopped part-way may have emitted records that change
+        # before the full read replacing it, and some changes are not in a
+        # full read at all (a removed membership is just missing). The start
+        # of the first unfinished full read stays in the state, and the full
+        # read that replaces it is followed by a read of the changes since.
+        read_started = ReadStart(self.connection.clock)
+        unfinished = self._unfinished_full_read()
+        state = self.stream_state
+        started = read_started.value() if unfinished is None else unfinished
+        state[_FULL_READ_STARTED] = format_rfc3339(started)
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+        yield from self.read_everything()
+        if unfinished is None:
+            self._save_bookmark(read_started.value() - OVERLAP)
+        else:
+            yield from self._read_changes(
+                unfinished - OVERLAP, first_run=False, began=read_started
+            )
+
+    def _unfinished_full_read(self) -> dt.datetime | None:
+        value = self.stream_state.get(_FULL_READ_STARTED)
+        try:
+            return parse_setting_date(str(value)) if value else None
+        except UnparseableDateError:
+            return None
+
+    def _read_changes(
+        self,
+        since: dt.datetime,
+        *,
+        first_run: bool,
+        began: ReadStart | None = None,
+    ) -> Iterator[Record]:
+        clock = self.connection.clock
+        # Records this stream emitted since ``began`` may be older than changes
+        # read from here on; see _note_repeated_change.
+        self._change_read = began or ReadStart(clock)
+        self._unemitted_since = None
+        bookmark = since
+        if first_run:
+            # Saved before any record: a run stopped in the first window goes
+            # on as a later run, which also emits removed memberships, since
+            # the target may already hold what this one emitted.
+            self._save_bookmark(since)
+        start = since.replace(microsecond=0)
+        while True:
+            window = Window(start, start + self.connection.window_length)
             self.logger.info(
                 "Reading changes to '%s' from %s to %s.",
                 self.name,
                 format_rfc3339(window.since),
                 format_rfc3339(window.to),
             )
-            read_started = self.connection.clock.now()
-            rows = self.request_records(
-                {"endpoint": self.change_endpoint, **window.query()}
-            )
-            for record in self.emit(rows, self.change_shape):
-                if self.keep_change(record, first_run=first_run):
-                    yield record
-            bookmark = bookmark_after(window, read_started, bookmark)
+            read_started = ReadStart(clock)
+            try:
+                yield from self._read_window(window, first_run=first_run)
+            except LitmosRequestRefusedError as refusal:
+                if not self._shorten_windows_after(refusal):
+                    raise
+                continue
+            bookmark = bookmark_after(window, self._unread_from(read_started), bookmark)
             self._save_bookmark(bookmark)
+            # The clock is read again after each window: until the first
+            # response it was only the tap's own, which may lag the server's.
+            if window.to > clock.now():
+                break
+            start = window.to
+
+    def _unread_from(self, read_started: ReadStart) -> dt.datetime:
+        # Changes from here on may not have been emitted: those made since the
+        # window's read began, and any seen again after their key was emitted.
+        unread = read_started.value()
+        if self._unemitted_since is not None:
+            unread = min(unread, self._unemitted_since)
+        return unread
+
+    def _read_window(self, window: Window, *, first_run: bool) -> Iterator[Record]:
+        rows = self.request_records(
+            {"endpoint": self.change_endpoint, **window.query()}
+        )
+        for record in self.emit(rows, self.change_shape):
+            if self.keep_change(record, first_run=first_run):
+                yield record
+
+    def _shorten_windows_after(self, refusal: LitmosRequestRefusedError) -> bool:
+        # Litmos documents windows of "at most 7 days"; a site that reads that
+        # more strictly answers 406. Halving the window (records already
+        # emitted from it are not emitted twice) keeps the sync going.
+        length = self.connection.window_length
+        refused_window = refusal.status == HTTPStatus.NOT_ACCEPTABLE
+        if not refused_window or length <= MIN_WINDOW_LENGTH:
+            return False
+        self.connection.window_length = max(MIN_WINDOW_LENGTH, length / 2)
+        self.logger.warning(
+            "Litmos refused a %s date window on %s (%s); using windows of %s.",
+            length,
+            self.change_endpoint,
+            refusal,
+            self.connection.window_length,
+        )
+        return True
 
     def _bookmark(self) -> dt.datetime | None:
         value = self.stream_state.get("replication_key_value")
@@ -173,5 +333,6 @@ class ReplicatedStream(LitmosStream):
         state = self.stream_state
         state["replication_key"] = self.replication_key
         state["replication_key_value"] = format_rfc3339(bookmark)
+        state.pop(_FULL_READ_STARTED, None)
         self.state_manager.is_flushed = False
         self._write_state_message()

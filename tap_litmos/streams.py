@@ -138,6 +138,38 @@ class UsersStream(ListStream):
     list_shape = change_shape = schemas.shape("users", schemas.USER_FIELDS, ("id",))
     schema = schemas.stream_schema([list_shape], keys=("id",))
 
+    @override
+    def read_everything(self) -> Iterator[Record]:
+        saw_inactive_user = False
+        for record in super().read_everything():
+            saw_inactive_user = saw_inactive_user or record["active"] is False
+            yield record
+        if not saw_inactive_user:
+            yield from self._read_users_missing_from_details()
+
+    def _read_users_missing_from_details(self) -> Iterator[Record]:
+        # Litmos documents /users as listing active and inactive users, but not
+        # whether /users/details does. When the details held no inactive user
+        # at all, /users is checked too, and any user it lists that the details
+        # lacked is read on its own; a site whose details list everyone pays
+        # this only when it has no inactive user.
+        self.logger.info("No inactive user in /users/details; checking /users.")
+        listed = self.request_records(
+            {"endpoint": "/users", "params": {"showInactive": "true"}}
+        )
+        missing = [
+            str(row["Id"])
+            for row in listed
+            if row.get("Id") and (str(row["Id"]),) not in self._emitted
+        ]
+        for user_id in missing:
+            context = {"endpoint": "/users/{user_id}", "user_id": user_id}
+            try:
+                rows = list(self.request_records(context))
+            except LitmosNotFoundError:
+                continue
+            yield from self.emit(rows, self.list_shape)
+
 
 class TeamsStream(ParentListStream):
     """Every team, with its parent team for the hierarchy."""

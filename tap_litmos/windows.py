@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 WINDOW_LENGTH = dt.timedelta(days=7)
 
+# The shortest window the tap falls back to when a site refuses longer ones.
+MIN_WINDOW_LENGTH = dt.timedelta(hours=6)
+
 # Re-read this much before each bookmark: it absorbs clock drift between the
 # tap and Litmos and rows committed late. Duplicates it causes collapse on the
 # primary keys in the target.
