@@ -132,7 +132,7 @@ def site():
 
 @pytest.fixture(scope="module")
 def pipeline(meltano_installed, site):
-    del meltano_installed  # only needed first
+    del meltano_installed  # the plugins are installed before any run
     suffix = uuid.uuid4().hex[:12]
     schema = f"e2e_{suffix}"
     env = meltano_env(site, schema=schema, TAP_LITMOS_PAGE_SIZE=str(PAGE_SIZE))
@@ -208,10 +208,10 @@ def keys(rows: list[dict[str, Any]], stream: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_first_run_loads_exactly_the_rows_of_the_site(first, site, stream):
+def test_first_run_loads_exactly_the_rows_of_the_site(first, stream):
     loaded = keys(first.tables.rows[stream], stream)
     assert len(loaded) == len(first.expected[stream])
-    assert set(loaded) == site.expected_keys(stream)
+    assert set(loaded) == set(keys(first.expected[stream], stream))
 
 
 @pytest.mark.parametrize("stream", STREAMS)
