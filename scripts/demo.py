@@ -44,10 +44,12 @@ API_KEY = "demo-key"
 LITMOS_RATE_LIMIT = 100
 DEFAULT_REQUESTS_PER_MINUTE = 90
 DEMO_REQUESTS_PER_MINUTE = 3000
-# Settings of a developer's shell that would point the demo elsewhere, such as
-# a system database in PostgreSQL: the demo keeps Meltano's default SQLite one.
+# Meltano's default system database, named outright: a system database set in
+# the shell or in .env, say in PostgreSQL, must not be needed for the demo.
+SYSTEM_DATABASE_URI = f"sqlite:///{ROOT / '.meltano' / 'meltano.db'}"
+# Settings of a developer's shell that would point the demo elsewhere.
 _FOREIGN_PREFIXES = ("TAP_LITMOS_", "TARGET_JSONL_")
-_FOREIGN_NAMES = ("MELTANO_DATABASE_URI", "MELTANO_ENVIRONMENT")
+_FOREIGN_NAMES = ("MELTANO_ENVIRONMENT",)
 
 
 class DemoError(Exception):
@@ -223,6 +225,7 @@ def meltano_env(site: FakeLitmos | None) -> dict[str, str]:
         if not name.startswith(_FOREIGN_PREFIXES) and name not in _FOREIGN_NAMES
     }
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env["MELTANO_DATABASE_URI"] = SYSTEM_DATABASE_URI
     if site is not None:
         env |= {
             "TAP_LITMOS_API_KEY": site.api_key,
