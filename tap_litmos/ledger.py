@@ -10,16 +10,30 @@ into hundreds of thousands of users.
 from __future__ import annotations
 
 import hashlib
-from array import array
 
-_EMPTY = 0
-_INITIAL_SLOTS = 1 << 12
+_FINGERPRINT_SIZE = 8
+_BUCKET_COUNT = 1 << 12
 
 
-def _fingerprint(key: tuple[str, ...]) -> int:
-    # A keyed-free, stable 64-bit digest; 0 marks an empty slot, so it is remapped.
-    digest = hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") or 1
+def _fingerprint(key: tuple[str, ...]) -> bytes:
+    # A keyed-free, stable 64-bit digest.
+    return hashlib.blake2b(
+        "\x1f".join(key).encode(), digest_size=_FINGERPRINT_SIZE
+    ).digest()
+
+
+def _bucket_of(fingerprint: bytes) -> int:
+    return (fingerprint[0] | fingerprint[1] << 8) & (_BUCKET_COUNT - 1)
+
+
+def _holds(bucket: bytearray, fingerprint: bytes) -> bool:
+    position = bucket.find(fingerprint)
+    while position >= 0:
+        # A match straddling two stored fingerprints is not one of them.
+        if position % _FINGERPRINT_SIZE == 0:
+            return True
+        position = bucket.find(fingerprint, position + 1)
+    return False
 
 
 class KeyLedger:
@@ -32,8 +46,11 @@ class KeyLedger:
 
     def __init__(self) -> None:
         """Create an empty ledger."""
-        self._slots = array("Q", bytes(8 * _INITIAL_SLOTS))
-        self._mask = _INITIAL_SLOTS - 1
+        # Fingerprints are packed into byte strings, one per bucket, searched in
+        # C. Unlike an open-addressing table, which must stay half empty and is
+        # copied whole to grow, they hold 8 bytes a key plus a little slack, and
+        # grow a bucket at a time with no moment when two copies are alive.
+        self._buckets: list[bytearray | None] = [None] * _BUCKET_COUNT
         self._count = 0
 
     def __len__(self) -> int:
@@ -43,13 +60,8 @@ class KeyLedger:
     def __contains__(self, key: tuple[str, ...]) -> bool:
         """Tell whether a key was recorded."""
         fingerprint = _fingerprint(key)
-        slots, mask = self._slots, self._mask
-        index = fingerprint & mask
-        while (held := slots[index]) != _EMPTY:
-            if held == fingerprint:
-                return True
-            index = (index + 1) & mask
-        return False
+        bucket = self._buckets[_bucket_of(fingerprint)]
+        return bucket is not None and _holds(bucket, fingerprint)
 
     def add(self, key: tuple[str, ...]) -> bool:
         """Record a key.
@@ -61,33 +73,13 @@ class KeyLedger:
             True when the key is new, False when it was recorded before.
         """
         fingerprint = _fingerprint(key)
-        slots, mask = self._slots, self._mask
-        index = fingerprint & mask
-        while True:
-            held = slots[index]
-            if held == _EMPTY:
-                break
-            if held == fingerprint:
-                return False
-            index = (index + 1) & mask
-
-        slots[index] = fingerprint
+        index = _bucket_of(fingerprint)
+        bucket = self._buckets[index]
+        if bucket is None:
+            self._buckets[index] = bytearray(fingerprint)
+        elif _holds(bucket, fingerprint):
+            return False
+        else:
+            bucket += fingerprint
         self._count += 1
-        # Linear probing stays fast while the table is at most half full.
-        if 2 * self._count > len(slots):
-            self._grow()
         return True
-
-    def _grow(self) -> None:
-        old_slots = self._slots
-        size = 2 * len(old_slots)
-        self._slots = array("Q", bytes(8 * size))
-        self._mask = size - 1
-        slots, mask = self._slots, self._mask
-        for fingerprint in old_slots:
-            if fingerprint == _EMPTY:
-                continue
-            index = fingerprint & mask
-            while slots[index] != _EMPTY:
-                index = (index + 1) & mask
-            slots[index] = fingerprint
