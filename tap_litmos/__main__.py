@@ -6,6 +6,7 @@ import sys
 
 from singer_sdk.exceptions import FatalAPIError
 
+from tap_litmos.redaction import redact
 from tap_litmos.tap import TapLitmos
 
 
@@ -14,9 +15,10 @@ def main() -> None:
     try:
         TapLitmos.cli()
     except FatalAPIError as error:
-        # The message names the endpoint and the setting to check; the key
-        # never reaches it, since it travels only in a request header.
-        print(f"tap-litmos: {error}", file=sys.stderr)  # noqa: T201
+        # The message names the endpoint and the setting to check. The key
+        # travels only in a request header, but a server's error detail could
+        # still echo it, and this line bypasses the logging filter.
+        print(f"tap-litmos: {redact(str(error))}", file=sys.stderr)  # noqa: T201
         sys.exit(1)
 
 

@@ -251,10 +251,13 @@ class LitmosStream(RESTStream[int]):
                     )
                 continue
             except TRANSIENT_ERRORS as error:
+                # The retries end at whichever limit comes first, so the
+                # message names both rather than a count of tries.
                 msg = (
-                    f"Litmos kept failing on {path} after "
-                    f"{self.config['max_tries']} tries: {_describe(error)}. "
-                    "Retries are bounded by max_tries and max_retry_seconds."
+                    f"Litmos kept failing on {path}: {_describe(error)}. Gave up "
+                    f"when max_tries ({self.config['max_tries']}) or "
+                    f"max_retry_seconds ({self.config['max_retry_seconds']}) "
+                    "ran out."
                 )
                 raise LitmosUnavailableError(msg) from None
             pacer.note_success()

@@ -13,6 +13,13 @@ import traceback
 
 MASK = "********"
 
+# Shorter values are no secret worth masking, and masking them would garble
+# ordinary text.
+_SHORTEST_SECRET = 4
+
+# Every filter installed in this process, for text that bypasses logging.
+_installed: list[SecretFilter] = []
+
 
 class SecretFilter(logging.Filter):
     """Masks secrets in log records before they are written."""
@@ -24,7 +31,9 @@ class SecretFilter(logging.Filter):
             secrets: Values to mask; empty strings are ignored.
         """
         super().__init__()
-        self._secrets = [secret for secret in secrets if secret]
+        # Longest first, so a key is masked whole before any shorter form of it.
+        forms = {form for secret in secrets if secret for form in _forms(secret)}
+        self._secrets = sorted(forms, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         """Return the text with every secret masked."""
@@ -45,6 +54,22 @@ class SecretFilter(logging.Filter):
         return True
 
 
+def _forms(secret: str) -> set[str]:
+    # A key pasted with a trailing newline or space is quoted by libraries in
+    # escaped form (repr of the str or of its bytes): each form is masked, as
+    # is the key without the stray whitespace.
+    forms = {secret, secret.strip(), repr(secret)[1:-1]}
+    forms.add(repr(secret.encode("utf-8", "backslashreplace"))[2:-1])
+    return {form for form in forms if len(form) >= _SHORTEST_SECRET}
+
+
+def redact(text: str) -> str:
+    """Return the text with the secrets of every installed filter masked."""
+    for secret_filter in _installed:
+        text = secret_filter.redact(text)
+    return text
+
+
 def install_secret_filter(secrets: list[str]) -> SecretFilter:
     """Attach a secret filter to every handler that exists now.
 
@@ -55,6 +80,7 @@ def install_secret_filter(secrets: list[str]) -> SecretFilter:
         The filter, so callers can redact their own messages with it.
     """
     secret_filter = SecretFilter(secrets)
+    _installed.append(secret_filter)
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
     for logger in loggers:
         if not isinstance(logger, logging.Logger):

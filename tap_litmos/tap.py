@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Any
+import signal
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_litmos.connection import LitmosConnection
@@ -19,6 +21,11 @@ from tap_litmos.redaction import install_secret_filter
 from tap_litmos.streams import STREAM_TYPES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
+    from singer_sdk.helpers.types import TapState
+    from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
 
 REGION_URLS = {
@@ -149,19 +156,60 @@ SETTINGS = th.PropertiesList(
 ).to_dict()
 
 
+class StoppableWriter(MsgSpecWriter):
+    """Writes Singer messages, and a final STATE once the tap is told to stop.
+
+    A stop signal may arrive while a message is half written, the pipe to the
+    target being full; writing the STATE from the signal handler then would
+    fail, or cut the message in two. The STATE waits for the message instead.
+    """
+
+    def __init__(self) -> None:
+        """Create a writer with no stop asked for."""
+        super().__init__()
+        self._writing = False
+        self._stop_state: Callable[[], TapState] | None = None
+
+    @override
+    def write_message(self, message: Message) -> None:
+        self._writing = True
+        try:
+            super().write_message(message)
+        finally:
+            self._writing = False
+        if self._stop_state is not None:
+            self._stop()
+
+    def stop(self, state: Callable[[], TapState]) -> None:
+        """Write a final STATE and exit, now or once the current write ends.
+
+        Args:
+            state: Returns the tap's state when the STATE is written.
+        """
+        self._stop_state = state
+        if not self._writing:
+            self._stop()
+
+    def _stop(self) -> NoReturn:
+        state, self._stop_state = self._stop_state, None
+        if state is not None:
+            self._writing = True
+            super().write_message(StateMessage(value=state()))
+        raise SystemExit(0)
+
+
 class TapLitmos(Tap):
     """Singer tap for SAP Litmos."""
 
     name = "tap-litmos"
     config_jsonschema = SETTINGS
-    message_writer_class = MsgSpecWriter
+    message_writer_class = StoppableWriter
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
         """Check the settings and open the connection every stream shares."""
         self.listed_ids: dict[str, list[str]] = {}
         self._connection: LitmosConnection | None = None
         super().__init__(*args, **kwargs)
-        self.secret_filter = install_secret_filter([str(self.config.get("api_key"))])
         problems = settings_problems(self.config)
         if problems:
             summary = "Invalid tap-litmos settings"
@@ -170,6 +218,32 @@ class TapLitmos(Tap):
                 errors=problems,
                 schema=self.config_jsonschema,
             )
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Before the SDK checks the settings: a schema error quotes the value
+        # it rejects, such as an api_key that is too long.
+        api_key = self._config.get("api_key")
+        self.secret_filter = install_secret_filter(
+            [] if api_key is None else [str(api_key)]
+        )
+        return super()._validate_config(raise_errors=raise_errors)
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK's handler writes a STATE only if it changed since the last
+        # one, which may lie many records back, and writes it even in the
+        # middle of another message. Bookmarks only move once what they cover
+        # was written, so the state at any instant is safe to end on.
+        writer = self.message_writer
+        if not isinstance(writer, StoppableWriter):
+            super()._handle_termination(signum, frame)
+            return
+        self.logger.info(
+            "Stopping on %s; the final STATE covers every record written.",
+            signal.Signals(signum).name,
+        )
+        writer.stop(lambda: self.state)
 
     @property
     def connection(self) -> LitmosConnection:
@@ -220,6 +294,13 @@ def settings_problems(config: Any) -> list[str]:  # noqa: ANN401
     say well enough to guide a user.
     """
     problems: list[str] = []
+    api_key = config.get("api_key")
+    if isinstance(api_key, str) and not _is_clean_key(api_key):
+        # The value is never quoted: this message is printed, and it is a secret.
+        problems.append(
+            "api_key must be printable ASCII without spaces at either end; a "
+            "line break or space is often pasted along with the key. Set it again."
+        )
     api_url = config.get("api_url")
     if api_url:
         problems.extend(_api_url_problems(str(api_url)))
@@ -241,6 +322,12 @@ def settings_problems(config: Any) -> list[str]:  # noqa: ANN401
         if not isinstance(course_id, str) or not _ID_PATTERN.fullmatch(course_id)
     )
     return problems
+
+
+def _is_clean_key(api_key: str) -> bool:
+    # Anything else is mangled in an HTTP header, or fails the request with an
+    # error that quotes the header's value.
+    return api_key.isascii() and api_key.isprintable() and api_key == api_key.strip()
 
 
 def _api_url_problems(api_url: str) -> list[str]:
