@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from fake_litmos import render
+from fake_litmos.dates import http_date
 from fake_litmos.expected import KEY_PROPERTIES, Expected
 from fake_litmos.faults import FaultPlan, RateLimiter, retry_after
 from fake_litmos.messages import (
@@ -60,6 +62,7 @@ _WINDOWS = {
 }
 
 Renderer = Callable[[Any], Record | None]
+RowHook = Callable[[str, Record], Record | None]
 
 
 @dataclass
@@ -80,6 +83,12 @@ class Settings:
             inactive users.
         clamp_limit: Serve 1000 items for a larger `limit` instead of a 406.
         bad_integer_status: Status for a non-integer `start` or `limit`.
+        retry_after_as_date: Whether a 429's `Retry-After` is an HTTP date
+            rather than seconds.
+        refusal: (status, detail) every API call is answered with, once the
+            key is accepted; None to serve normally.
+        row_hook: Rewrites (or drops, returning None) each row of a list page,
+            given the templated endpoint; None to serve rows as generated.
     """
 
     api_key: str
@@ -93,6 +102,9 @@ class Settings:
     course_users_include_inactive: bool = True
     clamp_limit: bool = False
     bad_integer_status: int = 400
+    retry_after_as_date: bool = False
+    refusal: tuple[int, str] | None = None
+    row_hook: RowHook | None = None
 
 
 def match_route(path: str) -> tuple[str, tuple[str, ...]] | None:
@@ -177,6 +189,12 @@ class App:
             response.delay = settings.latency
             return _Outcome(response)
 
+        refusal = settings.refusal
+        if refusal is not None:
+            response = error_response(*refusal, as_json=as_json)
+            response.delay = settings.latency
+            return _Outcome(response)
+
         wait = self.limiter.admit()
         if wait is not None:
             return _Outcome(
@@ -215,7 +233,12 @@ class App:
         )
         response = error_response(settings.rate_limit_status, detail, as_json=as_json)
         if settings.rate_limit_status == HTTPStatus.TOO_MANY_REQUESTS:
-            response.headers.append(("Retry-After", retry_after(wait)))
+            seconds = retry_after(wait)
+            if settings.retry_after_as_date:
+                # A second more: both this date and `Date` drop the fraction.
+                moment = limiter.clock.now() + timedelta(seconds=int(seconds) + 1)
+                seconds = http_date(moment)
+            response.headers.append(("Retry-After", seconds))
         response.delay = settings.latency
         return response
 
@@ -235,7 +258,8 @@ class App:
             table, root, item = _WINDOWS[endpoint]
             since_ms, to_ms = params.window()
             keys = self.views.window(table, since_ms, to_ms)
-            return self._page(keys, self._window_renderer(table), params, root, item)
+            renderer = self._hooked(endpoint, self._window_renderer(table))
+            return self._page(keys, renderer, params, root, item)
 
         records = self.records
         if endpoint == "/users/{id}":
@@ -248,7 +272,7 @@ class App:
             )
 
         keys, renderer, root, item = self._list(endpoint, ids, params)
-        return self._page(keys, renderer, params, root, item)
+        return self._page(keys, self._hooked(endpoint, renderer), params, root, item)
 
     def _list(  # noqa: PLR0911 - one return per list endpoint
         self, endpoint: str, ids: tuple[str, ...], params: Params
@@ -309,6 +333,17 @@ class App:
             return None if found is None else records.org_result(*key, found)
 
         return result
+
+    def _hooked(self, endpoint: str, renderer: Renderer) -> Renderer:
+        hook = self.settings.row_hook
+        if hook is None:
+            return renderer
+
+        def render_hooked(key: Any) -> Record | None:  # noqa: ANN401
+            row = renderer(key)
+            return None if row is None else hook(endpoint, row)
+
+        return render_hooked
 
     def _page(
         self,

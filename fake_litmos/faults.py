@@ -108,6 +108,11 @@ class RateLimiter:
         self.limit = limit
         self.window = window
 
+    @property
+    def clock(self) -> Clock:
+        """The clock the window is measured on."""
+        return self._clock
+
     def configure(self, limit: int | None, window: float) -> None:
         """Change the limit; requests already admitted stay in the window."""
         with self._lock:

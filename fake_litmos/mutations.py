@@ -156,6 +156,13 @@ class Mutations:
             state.deleted_users.add(self._user(user_id))
             state.touch()
 
+    def delete_team(self, team_id: str) -> None:
+        """Delete a team outright: gone from every list, its id now a 404."""
+        state = self._state
+        with state.lock:
+            state.deleted_teams.add(self._team(team_id))
+            state.touch()
+
     def add_member(
         self, team_id: str, user_id: str, *, at: datetime | None = None
     ) -> None:
@@ -237,6 +244,13 @@ class Mutations:
                 last_attempt=ms if started is not None else None,
                 completed_at=finished if completed else None,
             )
+            state.touch()
+
+    def delete_course(self, course_id: str) -> None:
+        """Delete a course outright: gone from every list, its id now a 404."""
+        state = self._state
+        with state.lock:
+            state.deleted_courses.add(self._course(course_id))
             state.touch()
 
     def add_course(self, *, name: str | None = None, at: datetime | None = None) -> str:

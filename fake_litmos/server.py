@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from fake_litmos.app import API_PREFIX, App, Settings
+from fake_litmos.app import API_PREFIX, App, RowHook, Settings
 from fake_litmos.counters import Counters, Scheduler
 from fake_litmos.faults import FaultPlan, FaultSpec, RateLimiter
 from fake_litmos.httpserver import LitmosHTTPServer
@@ -40,6 +40,7 @@ class FakeLitmos:
         rate_limit: int | None = 100,
         rate_window: float = 60.0,
         rate_limit_status: int = 503,
+        retry_after_as_date: bool = False,
         faults: FaultSpec | None = None,
         latency: float = 0.0,
         over_delivery: int = 0,
@@ -61,6 +62,8 @@ class FakeLitmos:
             rate_limit: Requests admitted per window per key (None: no limit).
             rate_window: Length of the rolling window in seconds.
             rate_limit_status: 503 as documented, or 429 with `Retry-After`.
+            retry_after_as_date: Write a 429's `Retry-After` as an HTTP date
+                instead of seconds.
             faults: Faults to inject (None: none).
             latency: Seconds added before every API response.
             over_delivery: Extra items every full page carries beyond `limit`.
@@ -85,6 +88,7 @@ class FakeLitmos:
             api_key=api_key,
             source_required=source_required,
             rate_limit_status=rate_limit_status,
+            retry_after_as_date=retry_after_as_date,
             latency=latency,
             over_delivery=over_delivery,
             details_include_inactive=details_include_inactive,
@@ -233,3 +237,19 @@ class FakeLitmos:
     def set_rate_limit(self, limit: int | None, window: float = 60.0) -> None:
         """Change the rate limit (None: unlimited)."""
         self._limiter.configure(limit, window)
+
+    def set_refusal(self, status: int | None, detail: str = "Access denied.") -> None:
+        """Answer every API call with `status` and `detail` (None: serve again).
+
+        The key is checked first, so a wrong key still gets its 401.
+        """
+        self._settings.refusal = None if status is None else (status, detail)
+
+    def set_row_hook(self, hook: RowHook | None) -> None:
+        """Pass every row of every list page through `hook` (None: stop).
+
+        The hook gets the templated endpoint (such as "/teams/{id}/users") and
+        the row as generated; it returns the row to serve, or None to drop it.
+        `expected` does not see the hook.
+        """
+        self._settings.row_hook = hook

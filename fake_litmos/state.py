@@ -99,6 +99,8 @@ class SiteState:
         self.deleted_users: set[int] = set()
         self.added_user_ids: list[str] = []
         self.added_user_index: dict[str, int] = {}
+        self.deleted_teams: set[int] = set()
+        self.deleted_courses: set[int] = set()
         self.team_members: dict[int, list[int]] = {}
         self.members: dict[tuple[int, int], MemberState] = {}
         self.courses: dict[int, CourseState] = {}
@@ -175,8 +177,9 @@ class SiteState:
     # Teams and memberships
 
     def find_team(self, team_id: str) -> int | None:
-        """Return the index of a team id, or None."""
-        return self.site.team_index.get(team_id)
+        """Return the index of a live team id, or None."""
+        j = self.site.team_index.get(team_id)
+        return None if j is None or j in self.deleted_teams else j
 
     def members_of(self, j: int) -> Sequence[int]:
         """Return the user indices currently in team `j`, in user order."""
@@ -223,9 +226,11 @@ class SiteState:
         return self.site.course_ids[c] if c < base else self.added_course_ids[c - base]
 
     def find_course(self, course_id: str) -> int | None:
-        """Return the index of a course id, or None."""
+        """Return the index of a live course id, or None."""
         c = self.site.course_index.get(course_id)
-        return c if c is not None else self.added_course_index.get(course_id)
+        if c is None:
+            c = self.added_course_index.get(course_id)
+        return None if c is None or c in self.deleted_courses else c
 
     def course_times(self, c: int) -> tuple[int, int]:
         """Return (created, updated) of course index `c`."""

@@ -28,6 +28,11 @@ def _contains(needle: str, *texts: object) -> bool:
     return any(isinstance(text, str) and needle in text.lower() for text in texts)
 
 
+def _group(key: Hashable) -> object:
+    # The team or course of a date-range key: an index, or a pair's first half.
+    return key[0] if isinstance(key, tuple) else key
+
+
 class Views:
     """Key lists for the list endpoints and the date-range endpoints."""
 
@@ -94,19 +99,24 @@ class Views:
         )
 
     def teams(self, *, search: str | None = None) -> Sequence[int]:
-        """Return team indices in list order."""
-        count = self.state.site.spec.teams
-        if not search:
+        """Return the indices of live teams in list order."""
+        count, deleted = self.state.site.spec.teams, self.state.deleted_teams
+        if not search and not deleted:
             return range(count)
-        needle = search.lower()
+        needle = search.lower() if search else None
         return [
-            j for j in range(count) if _contains(needle, self.records.team(j)["Name"])
+            j
+            for j in range(count)
+            if j not in deleted
+            and (needle is None or _contains(needle, self.records.team(j)["Name"]))
         ]
 
     def sub_teams(self, j: int) -> Sequence[int]:
         """Return the direct sub-teams of team `j`."""
-        parents = self.state.site.team_parent
-        return [k for k, parent in enumerate(parents) if parent == j]
+        parents, deleted = self.state.site.team_parent, self.state.deleted_teams
+        return [
+            k for k, parent in enumerate(parents) if parent == j and k not in deleted
+        ]
 
     def team_users(self, j: int, *, search: str | None = None) -> Sequence[int]:
         """Return the ACTIVE current members of team `j`, in user order."""
@@ -123,13 +133,15 @@ class Views:
         return members
 
     def courses(self, *, search: str | None = None) -> Sequence[int]:
-        """Return course indices in list order."""
-        count = self.state.course_count
-        if not search:
+        """Return the indices of live courses in list order."""
+        count, deleted = self.state.course_count, self.state.deleted_courses
+        if not search and not deleted:
             return range(count)
+        live = [c for c in range(count) if c not in deleted]
+        if not search:
+            return live
         needle = search.lower()
-        names = ((c, self.records.course(c)["Name"]) for c in range(count))
-        return [c for c, name in names if _contains(needle, name)]
+        return [c for c in live if _contains(needle, self.records.course(c)["Name"])]
 
     def course_users(
         self, c: int, *, include_inactive: bool, search: str | None = None
@@ -193,6 +205,11 @@ class Views:
         elif table == COURSE_USERS:
             pairs = ((site.enrol_course[r], site.enrol_user[r]) for r in rows)
             found.update(self._merge(pairs, state.progress.items(), since_ms, to_ms))
+        # A deleted team or course leaves no trace in any date-range list.
+        teams, courses = state.deleted_teams, state.deleted_courses
+        gone = {TEAMS: teams, MEMBERS: teams, COURSES: courses}.get(table, courses)
+        if table != USERS and gone:
+            found = {key for key in found if _group(key) not in gone}
         return found
 
     def _merge(
