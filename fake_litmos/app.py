@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from fake_litmos import render
-from fake_litmos.dates import http_date
+from fake_litmos.dates import MAX_WINDOW_MS, http_date
 from fake_litmos.expected import KEY_PROPERTIES, Expected
 from fake_litmos.faults import FaultPlan, RateLimiter, retry_after
 from fake_litmos.messages import (
@@ -103,6 +103,7 @@ class Settings:
     clamp_limit: bool = False
     bad_integer_status: int = 400
     retry_after_as_date: bool = False
+    max_window_ms: int = MAX_WINDOW_MS
     refusal: tuple[int, str] | None = None
     row_hook: RowHook | None = None
 
@@ -256,7 +257,7 @@ class App:
         endpoint, ids = route
         if endpoint in _WINDOWS:
             table, root, item = _WINDOWS[endpoint]
-            since_ms, to_ms = params.window()
+            since_ms, to_ms = params.window(self.settings.max_window_ms)
             keys = self.views.window(table, since_ms, to_ms)
             renderer = self._hooked(endpoint, self._window_renderer(table))
             return self._page(keys, renderer, params, root, item)

@@ -95,8 +95,11 @@ class Params:
             raise ApiError(406, detail)
         return found
 
-    def window(self) -> tuple[int, int]:
+    def window(self, max_window_ms: int = MAX_WINDOW_MS) -> tuple[int, int]:
         """Read the required [since, to) window of a date-range endpoint.
+
+        Args:
+            max_window_ms: The longest window accepted (7 days on Litmos).
 
         Raises:
             ApiError: 406 when either is missing or malformed, when since is not
@@ -109,7 +112,7 @@ class Params:
             raise ApiError(406, "Both since and to are required.")
         if since_ms >= to_ms:
             raise ApiError(406, "since must be earlier than to.")
-        if to_ms - since_ms > MAX_WINDOW_MS:
+        if to_ms - since_ms > max_window_ms:
             detail = "The date range between since and to cannot exceed 7 days."
             raise ApiError(406, detail)
         return since_ms, to_ms

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fake_litmos.app import API_PREFIX, App, RowHook, Settings
 from fake_litmos.counters import Counters, Scheduler
+from fake_litmos.dates import DAY_MS
 from fake_litmos.faults import FaultPlan, FaultSpec, RateLimiter
 from fake_litmos.httpserver import LitmosHTTPServer
 from fake_litmos.mutations import Clock, Mutations
@@ -51,6 +52,7 @@ class FakeLitmos:
         clamp_limit: bool = False,
         bad_integer_status: int = 400,
         source_required: bool = True,
+        max_window_days: float = 7.0,
     ) -> None:
         """Generate the site; `start` begins serving it.
 
@@ -76,6 +78,8 @@ class FakeLitmos:
             clamp_limit: Serve 1000 items for `limit` over 1000 instead of a 406.
             bad_integer_status: Status (400 or 406) for a non-integer start/limit.
             source_required: Whether a missing `source` parameter is a 400.
+            max_window_days: Longest `since`..`to` window accepted; a site
+                reading "at most 7 days" strictly accepts less than 7.
         """
         if rate_limit_status not in {429, 503}:
             msg = "rate_limit_status must be 429 or 503"
@@ -97,6 +101,7 @@ class FakeLitmos:
             course_users_include_inactive=course_users_include_inactive,
             clamp_limit=clamp_limit,
             bad_integer_status=bad_integer_status,
+            max_window_ms=round(max_window_days * DAY_MS),
         )
         self._limiter = RateLimiter(rate_limit, rate_window, self.clock)
         self._counters = Counters()
