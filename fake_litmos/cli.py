@@ -107,10 +107,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    with server:
+    try:
+        server.start()
+    except OSError as exc:
+        sys.stderr.write(
+            f"fake_litmos: cannot listen on {args.host}:{args.port}: {exc}\n"
+        )
+        return 1
+
+    try:
         sys.stdout.write(server.base_url + "\n")
         sys.stdout.flush()
         # Waking now and then keeps signal handling prompt on every platform.
         while not stop.wait(0.5):
             pass
+    finally:
+        server.stop()
     return 0

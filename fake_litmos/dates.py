@@ -1,9 +1,9 @@
 """Instants and the several ways Litmos writes them.
 
 Every instant inside the fake is an integer count of milliseconds since the Unix
-epoch (UTC). A record holds `WireDate` values, which carry the instant and the
-style Litmos uses for that field, so the same value can be rendered on the wire
-and normalized for the expected tap output.
+epoch (UTC), rendered per field in the style Litmos uses there: .NET
+`/Date(ms±hhmm)/` for enrolment and result dates, ISO 8601 with `Z` for user
+profile dates, ISO without a zone (or with `+0000`) on date-range rows.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -130,27 +131,8 @@ def iso_z(ms: int) -> str:
 
 
 def http_date(moment: datetime) -> str:
-    """Format an instant for the HTTP `Date` header (IMF-fixdate)."""
-    utc = moment.astimezone(timezone.utc)
-    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    months = (
-        "Jan",
-        "Feb",
-        "Mar",
-        "Apr",
-        "May",
-        "Jun",
-        "Jul",
-        "Aug",
-        "Sep",
-        "Oct",
-        "Nov",
-        "Dec",
-    )
-    return (
-        f"{days[utc.weekday()]}, {utc.day:02d} {months[utc.month - 1]} "
-        f"{utc.year} {utc:%H:%M:%S} GMT"
-    )
+    """Format an instant for the HTTP `Date` header (IMF-fixdate, GMT)."""
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
 def parse_query_date(text: str) -> int | None:

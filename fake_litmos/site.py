@@ -20,13 +20,13 @@ USERS, TEAMS, MEMBERS, COURSES, COURSE_USERS = 1, 2, 3, 4, 5
 """Table codes, mixed into hashes so each table gets its own random stream."""
 
 _SPAN_MS = HISTORY_END_MS - HISTORY_START_MS
+_LAST_MS = HISTORY_END_MS - 1
 
 # Shares of generated records with a given trait.
 _USERS_UPDATED = 0.65
 _TEAMS_NESTED = 0.4
 _PARENT_KEY_MISSING = 0.3
 _ROWS_UNCHANGED = 0.5
-_LAST_MS = HISTORY_END_MS - 1
 
 BIG_TEAM, EMPTY_TEAM, NESTED_TEAM, DEEP_TEAM = 0, 1, 2, 3
 """Team indices that always carry an awkward case (when the site is that big)."""
