@@ -16,7 +16,7 @@ _BUCKET_COUNT = 1 << 12
 
 
 def _fingerprint(key: tuple[str, ...]) -> bytes:
-    # A keyed-free, stable 64-bit digest.
+    # A 64-bit digest, the same in every process (unlike hash() of a str).
     return hashlib.blake2b(
         "\x1f".join(key).encode(), digest_size=_FINGERPRINT_SIZE
     ).digest()
