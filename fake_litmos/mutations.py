@@ -62,25 +62,13 @@ class Mutations:
         return to_ms(at if at is not None else self._clock.now())
 
     def _user(self, user_id: str) -> int:
-        i = self._state.find_user(user_id)
-        if i is None:
-            msg = f"unknown user id {user_id!r}"
-            raise KeyError(msg)
-        return i
+        return _found("user", user_id, self._state.find_user(user_id))
 
     def _team(self, team_id: str) -> int:
-        j = self._state.find_team(team_id)
-        if j is None:
-            msg = f"unknown team id {team_id!r}"
-            raise KeyError(msg)
-        return j
+        return _found("team", team_id, self._state.find_team(team_id))
 
     def _course(self, course_id: str) -> int:
-        c = self._state.find_course(course_id)
-        if c is None:
-            msg = f"unknown course id {course_id!r}"
-            raise KeyError(msg)
-        return c
+        return _found("course", course_id, self._state.find_course(course_id))
 
     def add_user(
         self,
@@ -266,3 +254,11 @@ class Mutations:
             state.course_count += 1
             state.touch()
         return course_id
+
+
+def _found(kind: str, record_id: str, index: int | None) -> int:
+    """Return the index a lookup found, or fail naming the unknown id."""
+    if index is None:
+        msg = f"unknown {kind} id {record_id!r}"
+        raise KeyError(msg)
+    return index
