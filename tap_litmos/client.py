@@ -113,6 +113,11 @@ class LitmosStream(RESTStream[int]):
         return cast("Any", self._tap).connection  # type: ignore[no-any-return]
 
     @property
+    def listed_ids(self) -> dict[str, list[str]]:
+        """The ids each parent stream listed in full during this run."""
+        return cast("Any", self._tap).listed_ids  # type: ignore[no-any-return]
+
+    @property
     @override
     def url_base(self) -> str:
         return str(cast("Any", self._tap).base_url)
@@ -212,7 +217,9 @@ class LitmosStream(RESTStream[int]):
         )(paced)
 
         @functools.wraps(func)
-        def send(prepared_request: requests.PreparedRequest, context: Any) -> Any:  # noqa: ANN401
+        def send(
+            prepared_request: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
             return self._send_through_rate_limits(retrying, prepared_request, context)
 
         return send

@@ -14,7 +14,6 @@ import logging
 import random
 import threading
 import time
-from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -48,7 +47,7 @@ class ServerClock:
         """Return the current time on the server's clock, in UTC."""
         return dt.datetime.now(UTC) + self._offset
 
-    def observe(self, response: requests.Response, *_: Any, **__: Any) -> None:  # noqa: ANN401
+    def observe(self, response: requests.Response, *_: object, **__: object) -> None:
         """Learn the offset from a response; usable as a requests response hook."""
         header = response.headers.get("Date")
         if not header:

@@ -46,15 +46,11 @@ class ParentListStream(ListStream):
         for record in self.read_listed():
             ids.append(record["id"])
             yield record
-        self.tap_registry()[self.name] = ids
+        self.listed_ids[self.name] = ids
 
     def read_listed(self) -> Iterator[Record]:
         """Yield every record of the list endpoint."""
         yield from super().read_everything()
-
-    def tap_registry(self) -> dict[str, list[str]]:
-        """The ids each parent stream listed in full during this run."""
-        return self._tap.listed_ids  # type: ignore[attr-defined,no-any-return]
 
 
 class ChildStream(ReplicatedStream):
@@ -105,8 +101,7 @@ class ChildStream(ReplicatedStream):
     def parent_ids(self) -> list[str]:
         """Return the ids of every parent, listing them only if still unknown."""
         if self._parents is None:
-            registry: dict[str, list[str]] = self._tap.listed_ids  # type: ignore[attr-defined]
-            listed = registry.get(self.parent_stream_name)
+            listed = self.listed_ids.get(self.parent_stream_name)
             self._parents = listed if listed is not None else self._list_parents()
         return self._parents
 
