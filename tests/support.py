@@ -109,7 +109,8 @@ def run_tap(  # noqa: PLR0913 - each is an independent, optional input
             check=False,
         )
     run = TapRun(completed.returncode, completed.stdout, completed.stderr)
-    if completed.returncode == 0 and "--about" not in args:
+    # --about and --discover print a document, not Singer messages.
+    if completed.returncode == 0 and not {"--about", "--discover"} & set(args):
         run.messages = parse_messages(completed.stdout)
     return run
 
