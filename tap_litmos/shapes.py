@@ -202,7 +202,6 @@ def stream_schema(
     shapes: list[RecordShape],
     *,
     keys: tuple[str, ...],
-    extra: Iterable[Field] = (),
 ) -> dict[str, Any]:
     """Return the JSON schema covering every shape a stream emits.
 
@@ -212,13 +211,12 @@ def stream_schema(
     Args:
         shapes: The shapes of the endpoints the stream reads.
         keys: The primary key properties, which are required and never null.
-        extra: Properties no endpoint row carries, such as a parent id.
 
     Returns:
         A JSON schema that keeps properties Litmos adds later.
     """
     properties: dict[str, Any] = {}
-    for declared in [*extra, *(known for shape in shapes for known in shape.fields)]:
+    for declared in (known for shape in shapes for known in shape.fields):
         properties.setdefault(
             declared.property_name, dict(_SCHEMA_OF_KIND[declared.kind])
         )

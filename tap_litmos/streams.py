@@ -14,7 +14,7 @@ from tap_litmos.windows import count_windows
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
     from singer_sdk.helpers.types import Context, Record
 
@@ -210,15 +210,11 @@ class CoursesStream(ParentListStream):
 
     @override
     def keep_change(self, record: Record, *, first_run: bool) -> bool:
-        chosen = self.config.get("course_ids")
-        return not chosen or record["id"] in chosen
+        return is_chosen_course(self.config, record["id"])
 
 
 _TEAM_MEMBER_KEYS = ("team_id", "user_id")
 _COURSE_USER_KEYS = ("course_id", "user_id")
-_TEAM_ID = schemas.Field("TeamId", "team_id", "text")
-_COURSE_ID = schemas.Field("CourseId", "course_id", "text")
-_ACTIVE = schemas.Field("Active", "active", "boolean")
 
 
 class TeamMembersStream(ChildStream):
@@ -246,7 +242,6 @@ class TeamMembersStream(ChildStream):
     schema = schemas.stream_schema(
         [change_shape, children_shape],
         keys=_TEAM_MEMBER_KEYS,
-        extra=[_TEAM_ID, _ACTIVE],
     )
 
     @property
@@ -287,7 +282,6 @@ class CourseUsersStream(ChildStream):
     schema = schemas.stream_schema(
         [children_shape, change_shape],
         keys=_COURSE_USER_KEYS,
-        extra=[_COURSE_ID],
     )
 
     @override
@@ -297,8 +291,13 @@ class CourseUsersStream(ChildStream):
 
     @override
     def keep_change(self, record: Record, *, first_run: bool) -> bool:
-        chosen = self.config.get("course_ids")
-        return not chosen or record["course_id"] in chosen
+        return is_chosen_course(self.config, record["course_id"])
+
+
+def is_chosen_course(config: Mapping[str, Any], course_id: str) -> bool:
+    """Tell whether the course_ids setting (empty: every course) takes a course."""
+    chosen = config.get("course_ids")
+    return not chosen or course_id in chosen
 
 
 STREAM_TYPES = (
